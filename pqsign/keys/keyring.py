@@ -24,7 +24,7 @@ a hand edit that pastes the wrong key is caught instead of silently trusting som
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,14 +95,6 @@ class Keyring:
             if entry.key_id == key_id:
                 return entry
         return None
-
-    @classmethod
-    def of(cls, entries: Iterable[KeyringEntry]) -> Keyring:
-        """A keyring from entries, dropping exact duplicates by key id (first one wins)."""
-        unique: dict[str, KeyringEntry] = {}
-        for entry in entries:
-            unique.setdefault(entry.key_id, entry)
-        return cls(tuple(unique.values()))
 
     @classmethod
     def from_toml(cls, text: bytes, *, path: str = "keyring") -> Keyring:
