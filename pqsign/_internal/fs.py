@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from pqsign.errors import InputError
@@ -22,6 +21,8 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o644, force: bool = Fa
     Raises:
         InputError: the file exists and ``force`` is false, or the directory is not writable.
     """
+    import tempfile
+
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     if not force and path.exists():

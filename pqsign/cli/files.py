@@ -51,7 +51,8 @@ def sign(
                              help="Private key (.key). [env: PQSIGN_KEY]"),
     output: Path | None = typer.Option(None, "--output", "-o",
                                        help="Bundle path (one file only). Default: FILE.pqsig"),
-    name: str | None = typer.Option(None, "--name", help="Subject name to sign (default: the file's base name)."),
+    name: str | None = typer.Option(None, "--name",
+                                    help="Subject name to sign (default: the file's base name)."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing bundles."),
     password_file: Path | None = typer.Option(None, "--password-file", envvar="PQSIGN_PASSWORD_FILE",
                                               help="Read the key's passphrase from this file."),
@@ -141,7 +142,7 @@ def algorithms(ctx: typer.Context) -> None:
     from pqsign.crypto.algorithms import ALGORITHMS, DEFAULT_ALGORITHM
     from pqsign.crypto.backends import backend_statuses
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for alg in ALGORITHMS:
         statuses = backend_statuses(alg)
         active = next((s for s in statuses if s.available), None)

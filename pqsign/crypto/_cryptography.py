@@ -24,7 +24,10 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, mldsa
 from pqsign.crypto.algorithms import Algorithm, Family, by_name
 from pqsign.errors import InputError, VerificationError
 
-_ML_DSA = {
+MLDSAPrivateKey = mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey
+MLDSAPublicKey = mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey
+
+_ML_DSA: dict[str, tuple[type[MLDSAPrivateKey], type[MLDSAPublicKey]]] = {
     "ML-DSA-44": (mldsa.MLDSA44PrivateKey, mldsa.MLDSA44PublicKey),
     "ML-DSA-65": (mldsa.MLDSA65PrivateKey, mldsa.MLDSA65PublicKey),
     "ML-DSA-87": (mldsa.MLDSA87PrivateKey, mldsa.MLDSA87PublicKey),
@@ -33,16 +36,16 @@ _ML_DSA = {
 COMPOSITE_PREFIX = b"CompositeAlgorithmSignatures2025"
 
 
-def _mldsa_private(name: str, seed: bytes) -> mldsa.MLDSA65PrivateKey:
+def _mldsa_private(name: str, seed: bytes) -> MLDSAPrivateKey:
     try:
-        return _ML_DSA[name][0].from_seed_bytes(seed)  # type: ignore[return-value]
+        return _ML_DSA[name][0].from_seed_bytes(seed)
     except ValueError as exc:
         raise InputError(f"malformed {name} private key: {exc}") from None
 
 
-def _mldsa_public(name: str, public: bytes) -> mldsa.MLDSA65PublicKey:
+def _mldsa_public(name: str, public: bytes) -> MLDSAPublicKey:
     try:
-        return _ML_DSA[name][1].from_public_bytes(public)  # type: ignore[return-value]
+        return _ML_DSA[name][1].from_public_bytes(public)
     except ValueError as exc:
         raise InputError(f"malformed {name} public key: {exc}") from None
 

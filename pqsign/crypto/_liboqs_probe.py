@@ -31,5 +31,6 @@ def probe_liboqs() -> tuple[bool, str]:
         return False, "liboqs-python is not installed (pip install 'pqsign[oqs]')"
     library = liboqs_library()
     if library is None:
-        return False, "liboqs-python is installed but no liboqs shared library was found (set OQS_INSTALL_PATH)"
+        return False, ("liboqs-python is installed but no liboqs shared library was found "
+                       "(set OQS_INSTALL_PATH)")
     return True, f"liboqs-python with {library}"

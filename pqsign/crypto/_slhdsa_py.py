@@ -9,13 +9,14 @@ OpenSSL 3.6.5 vectors in tests/vectors). Signing is randomized (hedged), context
 from __future__ import annotations
 
 import slhdsa
+from slhdsa.lowlevel.parameters import sha2_128f, sha2_128s
 
 from pqsign.crypto.algorithms import Algorithm
 from pqsign.errors import InputError, VerificationError
 
 _PARAMETERS = {
-    "SLH-DSA-SHA2-128s": slhdsa.sha2_128s,
-    "SLH-DSA-SHA2-128f": slhdsa.sha2_128f,
+    "SLH-DSA-SHA2-128s": sha2_128s,
+    "SLH-DSA-SHA2-128f": sha2_128f,
 }
 
 

@@ -105,7 +105,7 @@ def get_backend(name: str) -> Backend:
             f"backend {name} is not available: {status.detail}",
             hint="see `pqsign algorithms` for what is available on this machine",
         )
-    module: Backend = importlib.import_module(_MODULES[name])  # type: ignore[assignment]
+    module: Backend = importlib.import_module(_MODULES[name])
     return module
 
 
@@ -121,5 +121,5 @@ def backend_for(alg: Algorithm) -> Backend:
     reasons = "; ".join(f"{s.name}: {s.detail}" for s in backend_statuses(alg))
     raise UnsupportedAlgorithmError(
         f"no backend for {alg.name} is available ({reasons})",
-        hint=f"install one, e.g. `pip install 'pqsign[oqs]'` or the `slh-dsa` package",
+        hint="install one, e.g. `pip install 'pqsign[oqs]'` or the `slh-dsa` package",
     )

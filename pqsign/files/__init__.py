@@ -18,7 +18,6 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from pqsign import __version__
@@ -99,6 +98,8 @@ def sign_statement(statement: Statement, key: PrivateKey) -> Bundle:
 def sign_file(path: Path, key: PrivateKey, *, name: str | None = None,
               progress: ProgressCallback | None = None) -> Bundle:
     """Hash ``path`` and sign a statement naming it (``name`` defaults to its base name)."""
+    from datetime import UTC, datetime
+
     digest = hash_file(path, progress)
     public = key.public_key()
     statement = Statement(

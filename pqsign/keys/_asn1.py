@@ -15,14 +15,14 @@ EncryptionAlgorithm = algos.EncryptionAlgorithm
 Pbkdf2Salt = algos.Pbkdf2Salt
 
 
-class AlgorithmIdentifier(core.Sequence):
+class AlgorithmIdentifier(core.Sequence):  # type: ignore[misc]
     _fields = [
         ("algorithm", core.ObjectIdentifier),
         ("parameters", core.Any, {"optional": True}),
     ]
 
 
-class OneAsymmetricKey(core.Sequence):
+class OneAsymmetricKey(core.Sequence):  # type: ignore[misc]
     _fields = [
         ("version", core.Integer),
         ("private_key_algorithm", AlgorithmIdentifier),
@@ -32,7 +32,7 @@ class OneAsymmetricKey(core.Sequence):
     ]
 
 
-class MLDSABothForm(core.Sequence):
+class MLDSABothForm(core.Sequence):  # type: ignore[misc]
     """RFC 9881 section 6: the ``both`` CHOICE (seed and expanded key)."""
 
     _fields = [("seed", core.OctetString), ("expanded_key", core.OctetString)]

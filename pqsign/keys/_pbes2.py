@@ -13,6 +13,7 @@ Read: PBKDF2 with HMAC-SHA1/224/256/384/512 and AES-128/192/256-CBC.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives import hashes, padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -21,7 +22,7 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from pqsign.errors import InputError, WrongPassphraseError
 from pqsign.keys._asn1 import EncryptedPrivateKeyInfo, Pbkdf2Salt
 
-_PRFS = {
+_PRFS: dict[str, Callable[[], hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
     "sha384": hashes.SHA384, "sha512": hashes.SHA512,
 }
@@ -41,20 +42,22 @@ def encrypt_pkcs8(der: bytes, password: bytes, iterations: int) -> bytes:
     padded = padder.update(der) + padder.finalize()
     encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
     ciphertext = encryptor.update(padded) + encryptor.finalize()
-    return EncryptedPrivateKeyInfo({
+    info = EncryptedPrivateKeyInfo({
         "encryption_algorithm": {
             "algorithm": "pbes2",
             "parameters": {
                 "key_derivation_func": {
                     "algorithm": "pbkdf2",
-                    "parameters": {"salt": Pbkdf2Salt(name="specified", value=salt), "iteration_count": iterations,
+                    "parameters": {"salt": Pbkdf2Salt(name="specified", value=salt),
+                                   "iteration_count": iterations,
                                    "prf": {"algorithm": "sha256"}},
                 },
                 "encryption_scheme": {"algorithm": "aes256_cbc", "parameters": iv},
             },
         },
         "encrypted_data": ciphertext,
-    }).dump()
+    })
+    return bytes(info.dump())
 
 
 def decrypt_pkcs8(der: bytes, password: bytes, *, max_iterations: int, what: str) -> bytes:

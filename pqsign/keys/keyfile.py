@@ -27,7 +27,6 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from pqsign.crypto.algorithms import Algorithm, Family, by_oid
 from pqsign.crypto.backends import backend_for
@@ -82,6 +81,8 @@ def _headers(text: bytes) -> dict[str, str]:
 
 
 def _now() -> str:
+    from datetime import UTC, datetime
+
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -213,11 +214,12 @@ class PrivateKey:
             payload = b"\x80\x20" + self.secret  # seed [0] IMPLICIT OCTET STRING (SIZE (32))
         else:
             payload = self.secret
-        return OneAsymmetricKey(
+        info = OneAsymmetricKey(
             {"version": 0,
              "private_key_algorithm": AlgorithmIdentifier({"algorithm": self.algorithm.oid}),
              "private_key": payload}
-        ).dump()
+        )
+        return bytes(info.dump())
 
     def to_pem(self, password: bytes | None) -> bytes:
         """PEM PKCS#8, encrypted with PBES2 when ``password`` is given (the default in the CLI)."""
