@@ -54,9 +54,10 @@ def say(ctx: typer.Context, text: str, *, err: bool = False) -> None:
     typer.echo(text, err=err or opts.json)
 
 
-def warn(text: str) -> None:
-    """A warning for people, always on stderr."""
-    typer.echo(f"warning: {text}", err=True)
+def warn(ctx: typer.Context, text: str) -> None:
+    """A warning for people, on stderr (silenced by --quiet)."""
+    if not options(ctx).quiet:
+        typer.echo(f"warning: {text}", err=True)
 
 
 def console(stderr: bool = False) -> Console:

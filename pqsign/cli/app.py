@@ -17,6 +17,7 @@ import typer
 from pqsign import __version__
 from pqsign.cli import files as files_cli
 from pqsign.cli import keys as keys_cli
+from pqsign.cli import release as release_cli
 from pqsign.cli._common import Options
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -60,6 +61,7 @@ def root(
 files_cli.register(app)
 app.add_typer(keys_cli.key_app, name="key")
 app.add_typer(keys_cli.keyring_app, name="keyring")
+app.add_typer(release_cli.release_app, name="release")
 
 
 GLOBAL_FLAGS = ("--json", "--quiet", "-q", "--debug")

@@ -65,7 +65,7 @@ def generate(
     atomic_write(key_path, private.to_pem(password), mode=0o600, force=force)
     atomic_write(pub_path, public.to_pem(), mode=0o644, force=force)
     if no_password:
-        warn(f"{key_path} is NOT encrypted: anyone who can read it can sign as you")
+        warn(ctx, f"{key_path} is NOT encrypted: anyone who can read it can sign as you")
     if options(ctx).json:
         emit_json("key", {"privateKey": str(key_path), "publicKey": str(pub_path),
                           "algorithm": alg.name, "keyId": public.key_id,

@@ -22,11 +22,12 @@ from pathlib import Path
 
 from pqsign import __version__
 from pqsign.envelope.bundle import Bundle
-from pqsign.envelope.dsse import Envelope
+from pqsign.envelope.dsse import Envelope, Signature
 from pqsign.envelope.statement import PAYLOAD_TYPE, PredicateType, Statement, Subject
 from pqsign.errors import InputError, VerificationError
 from pqsign.keys.keyfile import PrivateKey
 from pqsign.keys.keyring import KeyringEntry
+from pqsign.keys.trust import find_signer
 
 __all__ = [
     "SIGNATURE_SUFFIX",
@@ -64,14 +65,15 @@ def hash_file(path: Path, progress: ProgressCallback | None = None) -> FileDiges
     Raises:
         InputError: missing, unreadable or not a regular file.
     """
-    buffer = bytearray(_CHUNK)
-    view = memoryview(buffer)
     digest = hashlib.sha256()
     size = 0
     try:
         with open(path, "rb", buffering=0) as handle:
+            info = os.fstat(handle.fileno())
             if not os.path.isfile(path):
                 raise InputError(f"{path} is not a regular file")
+            # Small files get a small buffer: a release of 1,000 wheels should not zero 1 GB.
+            view = memoryview(bytearray(max(4096, min(_CHUNK, info.st_size + 1))))
             while count := handle.readinto(view):
                 digest.update(view[:count])
                 size += count
@@ -89,10 +91,9 @@ def hash_file(path: Path, progress: ProgressCallback | None = None) -> FileDiges
 def sign_statement(statement: Statement, key: PrivateKey) -> Bundle:
     """Sign a statement: DSSE over its JSON, empty ML-DSA context, in a Sigstore bundle."""
     public = key.public_key()
-    payload = statement.to_json()
-    envelope = Envelope(PAYLOAD_TYPE, payload, b"", public.key_id)
-    signature = key.sign(envelope.pae())
-    return Bundle(Envelope(PAYLOAD_TYPE, payload, signature, public.key_id), public.key_id)
+    envelope = Envelope(PAYLOAD_TYPE, statement.to_json())
+    signature = Signature(key.sign(envelope.pae()), public.key_id)
+    return Bundle(envelope.with_signature(signature), public.key_id)
 
 
 def sign_file(path: Path, key: PrivateKey, *, name: str | None = None,
@@ -150,20 +151,7 @@ def verify_bundle(bundle: Bundle, trusted: Iterable[KeyringEntry],
         raise VerificationError(f"unexpected DSSE payloadType {envelope.payload_type!r}; "
                                 f"pqsign signs {PAYLOAD_TYPE}")
     # (2)
-    keys.sort(key=lambda entry: entry.key_id != bundle.key_hint)
-    message = envelope.pae()
-    signer: KeyringEntry | None = None
-    for entry in keys:
-        if len(envelope.signature) > entry.public_key.algorithm.signature_size:
-            continue
-        try:
-            entry.public_key.verify(message, envelope.signature)
-        except VerificationError:
-            continue
-        except InputError:
-            continue  # signature malformed for this algorithm: not this key
-        signer = entry
-        break
+    signer = find_signer(envelope.pae(), envelope.signature, keys, bundle.key_hint)
     if signer is None:
         hinted = next((e for e in keys if e.key_id == bundle.key_hint), None)
         if hinted is not None:

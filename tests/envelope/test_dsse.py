@@ -8,7 +8,7 @@ import json
 import pytest
 
 from pqsign.envelope.bundle import MAX_BUNDLE_SIZE, Bundle
-from pqsign.envelope.dsse import Envelope, b64decode_any, pae
+from pqsign.envelope.dsse import Envelope, Signature, b64decode_any, pae
 from pqsign.errors import InputError
 
 
@@ -46,7 +46,7 @@ def test_envelope_needs_exactly_one_signature(signatures: list[dict[str, str]]) 
 
 
 def test_bundle_round_trips() -> None:
-    bundle = Bundle(Envelope("application/vnd.in-toto+json", b"{}", b"\x01\x02", "abc"), "abc")
+    bundle = Bundle(Envelope("application/vnd.in-toto+json", b"{}", (Signature(b"\x01\x02", "abc"),)), "abc")
     assert Bundle.from_json(bundle.to_json()) == bundle
 
 
@@ -70,7 +70,7 @@ def test_oversized_bundle_is_refused_before_parsing() -> None:
 
 
 def test_bundle_json_is_sigstore_v0_3_shape() -> None:
-    bundle = Bundle(Envelope("application/vnd.in-toto+json", b"{}", b"sig", "kid"), "kid")
+    bundle = Bundle(Envelope("application/vnd.in-toto+json", b"{}", (Signature(b"sig", "kid"),)), "kid")
     document = json.loads(bundle.to_json())
     assert document["mediaType"] == "application/vnd.dev.sigstore.bundle.v0.3+json"
     assert document["verificationMaterial"] == {"publicKey": {"hint": "kid"}}

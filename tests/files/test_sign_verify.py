@@ -10,7 +10,7 @@ import pytest
 
 from pqsign.crypto.algorithms import by_name
 from pqsign.envelope.bundle import Bundle
-from pqsign.envelope.dsse import Envelope
+from pqsign.envelope.dsse import Envelope, Signature
 from pqsign.envelope.statement import PAYLOAD_TYPE, Statement, Subject
 from pqsign.errors import InputError, VerificationError
 from pqsign.files import hash_file, sign_file, sign_statement, verify_file
@@ -49,7 +49,7 @@ def test_step1_signature_reused_under_another_payload_type_fails(artifact: Path)
     bundle = sign_file(artifact, key_for(ML_DSA_65))
     env = bundle.envelope
     for payload_type in ("application/json", "application/vnd.in-toto+json; charset=x"):
-        moved = Bundle(Envelope(payload_type, env.payload, env.signature, env.keyid), bundle.key_hint)
+        moved = Bundle(Envelope(payload_type, env.payload, env.signatures), bundle.key_hint)
         with pytest.raises(VerificationError):
             verify_file(artifact, moved, trusted("ML-DSA-65"))
 
@@ -73,7 +73,7 @@ def test_step2_tampered_payload_fails(artifact: Path) -> None:
     statement["subject"][0]["digest"]["sha256"] = "0" * 64
     payload = json.dumps(statement).encode()
     env = bundle.envelope
-    forged = Bundle(Envelope(env.payload_type, payload, env.signature, env.keyid), bundle.key_hint)
+    forged = Bundle(Envelope(env.payload_type, payload, env.signatures), bundle.key_hint)
     with pytest.raises(VerificationError, match="signed content was modified"):
         verify_file(artifact, forged, trusted("ML-DSA-65"))
 
@@ -83,7 +83,8 @@ def test_step2_flipped_signature_bit_fails(artifact: Path) -> None:
     env = bundle.envelope
     sig = bytearray(env.signature)
     sig[100] ^= 0x01
-    forged = Bundle(Envelope(env.payload_type, env.payload, bytes(sig), env.keyid), bundle.key_hint)
+    forged = Bundle(Envelope(env.payload_type, env.payload, (Signature(bytes(sig)),)),
+                    bundle.key_hint)
     with pytest.raises(VerificationError):
         verify_file(artifact, forged, trusted("ML-DSA-65"))
 
