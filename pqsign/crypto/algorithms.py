@@ -47,6 +47,8 @@ class Algorithm:
         aliases: other accepted spellings (compared case-insensitively).
         label: composite only: the draft's Label, used as the ML-DSA context.
         component: composite only: the ML-DSA parameter set of the post-quantum half.
+        cms_digest: digest for CMS signed attributes (RFC 9882 section 3.3: SHA-512 for ML-DSA;
+            RFC 9814: SHA-256 for SLH-DSA-SHA2-128*; the composite CMS draft: SHA-512).
     """
 
     name: str
@@ -60,6 +62,7 @@ class Algorithm:
     aliases: tuple[str, ...] = ()
     label: str = ""
     component: str = ""
+    cms_digest: str = "sha512"
 
     def __str__(self) -> str:
         return self.name
@@ -86,9 +89,9 @@ ALGORITHMS: tuple[Algorithm, ...] = (
               label="COMPSIG-MLDSA44-Ed25519-SHA512", component="ML-DSA-44"),
     # SLH-DSA: the private key is SK.seed || SK.prf || PK.seed || PK.root (RFC 9909).
     Algorithm("SLH-DSA-SHA2-128s", f"{_NIST_SIG}.20", Family.SLH_DSA, 32, 64, 7856, 1,
-              ("liboqs", "slh-dsa"), aliases=("slh-dsa", "slhdsa-sha2-128s")),
+              ("liboqs", "slh-dsa"), aliases=("slh-dsa", "slhdsa-sha2-128s"), cms_digest="sha256"),
     Algorithm("SLH-DSA-SHA2-128f", f"{_NIST_SIG}.21", Family.SLH_DSA, 32, 64, 17088, 1,
-              ("liboqs", "slh-dsa"), aliases=("slhdsa-sha2-128f",)),
+              ("liboqs", "slh-dsa"), aliases=("slhdsa-sha2-128f",), cms_digest="sha256"),
 )
 
 DEFAULT_ALGORITHM = "ML-DSA-65"
