@@ -17,6 +17,7 @@ import typer
 from pqsign import __version__
 from pqsign.cli import files as files_cli
 from pqsign.cli import git as git_cli
+from pqsign.cli import image as image_cli
 from pqsign.cli import keys as keys_cli
 from pqsign.cli import release as release_cli
 from pqsign.cli._common import Options
@@ -63,6 +64,7 @@ files_cli.register(app)
 app.add_typer(keys_cli.key_app, name="key")
 app.add_typer(keys_cli.keyring_app, name="keyring")
 app.add_typer(git_cli.git_app, name="git")
+app.add_typer(image_cli.image_app, name="image")
 app.add_typer(release_cli.release_app, name="release")
 
 

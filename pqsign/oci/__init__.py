@@ -1,0 +1,1 @@
+"""Container image signatures stored in OCI registries as OCI 1.1 referrers."""
