@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from pqsign.crypto.algorithms import ALGORITHMS, Algorithm
 from pqsign.keys.keyfile import PrivateKey, generate_private_key
+from tests.registry import REGISTRY_BINARY, Registry, start_registry
 
 VECTORS = Path(__file__).parent / "vectors"
 PASSWORD = "correct horse battery staple"
@@ -58,3 +60,32 @@ def pqsign(tmp_path: Path):
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    if REGISTRY_BINARY is None:
+        pytest.skip("docker-registry is not installed")
+    instance = start_registry(tmp_path_factory.mktemp("registry"))
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="session")
+def auth_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    if REGISTRY_BINARY is None:
+        pytest.skip("docker-registry is not installed")
+    instance = start_registry(tmp_path_factory.mktemp("auth-registry"), htpasswd=("ci", "s3cret-pass"))
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture
+def env_for(tmp_path: Path):
+    """Environment for running the CLI against a registry (isolated Docker config)."""
+    def build(registry: Registry) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PQSIGN_", "DOCKER_CONFIG"))}
+        env["DOCKER_CONFIG"] = str(registry.docker_config or tmp_path / "no-docker-config")
+        env["XDG_RUNTIME_DIR"] = str(tmp_path)
+        return env
+    return build

@@ -20,6 +20,7 @@ from pqsign.cli import git as git_cli
 from pqsign.cli import image as image_cli
 from pqsign.cli import keys as keys_cli
 from pqsign.cli import release as release_cli
+from pqsign.cli import sbom as sbom_cli
 from pqsign.cli._common import Options
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -65,6 +66,7 @@ app.add_typer(keys_cli.key_app, name="key")
 app.add_typer(keys_cli.keyring_app, name="keyring")
 app.add_typer(git_cli.git_app, name="git")
 app.add_typer(image_cli.image_app, name="image")
+app.add_typer(sbom_cli.sbom_app, name="sbom")
 app.add_typer(release_cli.release_app, name="release")
 
 

@@ -51,14 +51,17 @@ class Bundle:
         return (json.dumps(document, indent=2) + "\n").encode()
 
     @classmethod
-    def from_json(cls, data: bytes, *, what: str = "bundle") -> Bundle:
+    def from_json(cls, data: bytes, *, what: str = "bundle", max_size: int = MAX_BUNDLE_SIZE) -> Bundle:
         """Parse a bundle, checking its size, media type and shape.
+
+        Args:
+            max_size: the largest bundle accepted (attestations carrying an SBOM need more).
 
         Raises:
             InputError: oversized, not JSON (e.g. truncated), wrong media type, malformed.
         """
-        if len(data) > MAX_BUNDLE_SIZE:
-            raise InputError(f"{what} is too large ({len(data)} bytes; limit {MAX_BUNDLE_SIZE})")
+        if len(data) > max_size:
+            raise InputError(f"{what} is too large ({len(data)} bytes; limit {max_size})")
         try:
             document: Any = json.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -85,7 +88,7 @@ class Bundle:
         return cls(envelope, hint)
 
 
-def read_bundle(path: Path) -> Bundle:
+def read_bundle(path: Path, max_size: int = MAX_BUNDLE_SIZE) -> Bundle:
     """Read and parse a bundle file (bounded before reading)."""
-    return Bundle.from_json(read_bounded(path, MAX_BUNDLE_SIZE, "signature bundle"),
-                            what=f"signature bundle {path}")
+    return Bundle.from_json(read_bounded(path, max_size, "signature bundle"),
+                            what=f"signature bundle {path}", max_size=max_size)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from pqsign import __version__
 from pqsign.envelope.bundle import MAX_BUNDLE_SIZE, Bundle, BundleMediaType
@@ -37,8 +38,8 @@ from pqsign.oci.registry import (
     RegistryError,
 )
 
-__all__ = ["SIGNATURE_ARTIFACT_TYPE", "IMAGE_PREDICATE", "SignedImage", "ReferrerState", "ReferrerCheck",
-           "sign_image", "check_signatures", "verify_image"]
+__all__ = ["SIGNATURE_ARTIFACT_TYPE", "IMAGE_PREDICATE", "SIGNATURES", "SignedImage", "ReferrerKind",
+           "ReferrerState", "ReferrerCheck", "attach_statement", "sign_image", "check_signatures", "verify_image"]
 
 SIGNATURE_ARTIFACT_TYPE = "application/vnd.pqsign.signature.v1+json"
 IMAGE_PREDICATE = "https://pqsign.dev/attestation/image-signature/v1"
@@ -63,6 +64,22 @@ def _children(client: RegistryClient, reference: ImageReference, subject: Descri
             if isinstance(m, dict) and {"mediaType", "digest", "size"} <= m.keys()]
 
 
+def attach_statement(client: RegistryClient, reference: ImageReference, target: Descriptor, key: PrivateKey,
+                     predicate_type: str, predicate: dict[str, Any], artifact_type: str,
+                     annotations: dict[str, str] | None = None) -> SignedImage:
+    """Sign a statement about ``target``'s digest and push it as a referrer of ``target``."""
+    public = key.public_key()
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    statement = Statement((Subject(reference.name, {"sha256": target.digest.removeprefix("sha256:")}),),
+                          predicate_type, predicate)
+    bundle = sign_statement(statement, key)
+    tags = {"org.opencontainers.image.created": now, "dev.pqsign.signature.algorithm": public.algorithm.name,
+            "dev.pqsign.key.id": public.key_id, **(annotations or {})}
+    artifact = attach(client, reference.repository, target, artifact_type, bundle.to_json(),
+                      BundleMediaType.V0_3.value, tags)
+    return SignedImage(str(reference.with_digest(target.digest)), target.digest, target.media_type, artifact)
+
+
 def sign_image(client: RegistryClient, reference: ImageReference, key: PrivateKey, *,
                recursive: bool = False) -> list[SignedImage]:
     """Resolve ``reference`` once, sign its digest (and, with ``recursive``, each platform
@@ -72,24 +89,12 @@ def sign_image(client: RegistryClient, reference: ImageReference, key: PrivateKe
     if recursive and subject.media_type in (INDEX_TYPE, DOCKER_LIST_TYPE):
         targets += _children(client, reference, subject)
     public = key.public_key()
-    signed = []
-    for target in targets:
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        statement = Statement(
-            (Subject(reference.name, {"sha256": target.digest.removeprefix("sha256:")}),),
-            IMAGE_PREDICATE,
-            {"mediaType": target.media_type, "algorithm": public.algorithm.name, "keyId": public.key_id,
-             "signedAt": now, "tool": f"pqsign {__version__}"},
-        )
-        bundle = sign_statement(statement, key)
-        annotations = {"org.opencontainers.image.created": now,
-                       "dev.pqsign.signature.algorithm": public.algorithm.name,
-                       "dev.pqsign.key.id": public.key_id}
-        artifact = attach(client, reference.repository, target, SIGNATURE_ARTIFACT_TYPE, bundle.to_json(),
-                          BundleMediaType.V0_3.value, annotations)
-        signed.append(SignedImage(str(reference.with_digest(target.digest)), target.digest,
-                                  target.media_type, artifact))
-    return signed
+    return [attach_statement(client, reference, target, key, IMAGE_PREDICATE,
+                             {"mediaType": target.media_type, "algorithm": public.algorithm.name,
+                              "keyId": public.key_id, "signedAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                              "tool": f"pqsign {__version__}"},
+                             SIGNATURE_ARTIFACT_TYPE)
+            for target in targets]
 
 
 class ReferrerState(StrEnum):
@@ -105,10 +110,23 @@ class ReferrerCheck:
     state: ReferrerState
     detail: str = ""
     signer: KeyringEntry | None = None
+    statement: Statement | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReferrerKind:
+    """Which referrers a check is about, and what their signed statements must attest."""
+
+    artifact_type: str
+    predicate_types: tuple[str, ...]
+    max_bundle_size: int
+
+
+SIGNATURES = ReferrerKind(SIGNATURE_ARTIFACT_TYPE, (IMAGE_PREDICATE,), MAX_BUNDLE_SIZE)
 
 
 def _check_one(client: RegistryClient, reference: ImageReference, subject: Descriptor,
-               descriptor: Descriptor, trusted: Sequence[KeyringEntry]) -> ReferrerCheck:
+               descriptor: Descriptor, trusted: Sequence[KeyringEntry], kind: ReferrerKind) -> ReferrerCheck:
     """Steps (a)-(e) for one referrer."""
     # (a) the artifact manifest: bounded, digest-checked, the expected media and artifact types
     found = client.get_manifest(reference.repository, descriptor.digest, accept=(MANIFEST_TYPE,))
@@ -116,39 +134,39 @@ def _check_one(client: RegistryClient, reference: ImageReference, subject: Descr
         return ReferrerCheck(descriptor, ReferrerState.FAILED, "listed but missing from the registry")
     manifest = json.loads(found[0])
     layers = manifest.get("layers")
-    if (found[1] != MANIFEST_TYPE or manifest.get("artifactType") != SIGNATURE_ARTIFACT_TYPE
+    if (found[1] != MANIFEST_TYPE or manifest.get("artifactType") != kind.artifact_type
             or not isinstance(layers, list) or len(layers) != 1
             or layers[0].get("mediaType") != BundleMediaType.V0_3.value):
-        return ReferrerCheck(descriptor, ReferrerState.FAILED, "not a pqsign signature manifest")
+        return ReferrerCheck(descriptor, ReferrerState.FAILED, f"not a {kind.artifact_type} manifest")
     layer = Descriptor(layers[0]["mediaType"], str(layers[0].get("digest")), int(layers[0].get("size", -1)))
     # (b) the bundle blob: size announced before download, digest checked after
-    bundle = Bundle.from_json(client.get_blob(reference.repository, layer, MAX_BUNDLE_SIZE),
-                              what=f"signature {descriptor.digest[:19]}")
+    bundle = Bundle.from_json(client.get_blob(reference.repository, layer, kind.max_bundle_size),
+                              what=f"referrer {descriptor.digest[:19]}", max_size=kind.max_bundle_size)
     if not trusted:
         return ReferrerCheck(descriptor, ReferrerState.UNCHECKED, f"key {bundle.key_hint[:16]} (no keyring given)")
-    # (c)+(d) a trusted key's signature over an image-signature statement
-    verified = verify_bundle(bundle, trusted, [IMAGE_PREDICATE])
+    # (c)+(d) a trusted key's signature over a statement of the expected predicate type
+    verified = verify_bundle(bundle, trusted, kind.predicate_types)
     # (e) for exactly this manifest digest (the OCI subject field is not signed)
     digests = {f"sha256:{s.digest.get('sha256')}" for s in verified.statement.subjects}
     if subject.digest not in digests:
         return ReferrerCheck(descriptor, ReferrerState.FAILED,
                              f"signed for another image digest ({', '.join(sorted(digests))[:80]})")
-    return ReferrerCheck(descriptor, ReferrerState.VERIFIED, "", verified.signer)
+    return ReferrerCheck(descriptor, ReferrerState.VERIFIED, "", verified.signer, verified.statement)
 
 
-def check_signatures(client: RegistryClient, reference: ImageReference,
-                     trusted: Sequence[KeyringEntry] = ()) -> tuple[Descriptor, list[ReferrerCheck]]:
-    """Every referrer of the image, each pqsign signature checked against ``trusted``."""
+def check_signatures(client: RegistryClient, reference: ImageReference, trusted: Sequence[KeyringEntry] = (),
+                     kind: ReferrerKind = SIGNATURES) -> tuple[Descriptor, list[ReferrerCheck]]:
+    """Every referrer of the image; those of ``kind`` are checked against ``trusted``."""
     subject = client.resolve(reference)
     if reference.digest and subject.digest != reference.digest:
         raise RegistryError(f"registry resolved {reference} to {subject.digest}")
     results = []
     for descriptor in list_referrers(client, reference.repository, subject.digest):
-        if descriptor.artifact_type != SIGNATURE_ARTIFACT_TYPE:
+        if descriptor.artifact_type != kind.artifact_type:
             results.append(ReferrerCheck(descriptor, ReferrerState.FOREIGN, descriptor.artifact_type or ""))
             continue
         try:
-            results.append(_check_one(client, reference, subject, descriptor, trusted))
+            results.append(_check_one(client, reference, subject, descriptor, trusted, kind))
         except ContentError as exc:  # this referrer is oversized or corrupt: it fails, the rest count
             results.append(ReferrerCheck(descriptor, ReferrerState.FAILED, exc.message))
         except RegistryError:

@@ -21,7 +21,7 @@ from pqsign.oci.reference import is_local_registry, parse_reference
 from pqsign.oci.referrers import attach, list_referrers, referrers_tag
 from pqsign.oci.registry import INDEX_TYPE, MANIFEST_TYPE, Descriptor, RegistryClient, RegistryError
 from pqsign.oci.signing import SIGNATURE_ARTIFACT_TYPE, ReferrerState, check_signatures, sign_image, verify_image
-from tests.oci.conftest import Registry, push_image, push_index
+from tests.registry import Registry, push_image, push_index
 
 PQSIGN = str(Path(sys.executable).with_name("pqsign"))
 

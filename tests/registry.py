@@ -12,14 +12,12 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import shutil
 import socket
 import subprocess
 import tarfile
 import time
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,24 +89,6 @@ def start_registry(tmp: Path, *, htpasswd: tuple[str, str] | None = None) -> Reg
     return Registry(f"127.0.0.1:{port}", tmp, process, docker_config)
 
 
-@pytest.fixture(scope="session")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    if REGISTRY_BINARY is None:
-        pytest.skip("docker-registry is not installed")
-    instance = start_registry(tmp_path_factory.mktemp("registry"))
-    yield instance
-    instance.stop()
-
-
-@pytest.fixture(scope="session")
-def auth_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    if REGISTRY_BINARY is None:
-        pytest.skip("docker-registry is not installed")
-    instance = start_registry(tmp_path_factory.mktemp("auth-registry"), htpasswd=("ci", "s3cret-pass"))
-    yield instance
-    instance.stop()
-
-
 def _layer(content: bytes) -> tuple[bytes, str]:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
@@ -153,14 +133,3 @@ def push_index(address: str, repository: str, tag: str) -> tuple[str, list[str]]
                        separators=(",", ":")).encode()
     client.put_manifest(repository, tag, index, INDEX_TYPE)
     return sha256_digest(index), [c["digest"] for c in children]
-
-
-@pytest.fixture
-def env_for(tmp_path: Path):
-    """Environment for running the CLI against a registry (isolated Docker config)."""
-    def build(registry: Registry) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PQSIGN_", "DOCKER_CONFIG"))}
-        env["DOCKER_CONFIG"] = str(registry.docker_config or tmp_path / "no-docker-config")
-        env["XDG_RUNTIME_DIR"] = str(tmp_path)
-        return env
-    return build

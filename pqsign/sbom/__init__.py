@@ -1,0 +1,1 @@
+"""CycloneDX SBOMs: generate them, and ship them as post-quantum signed attestations."""
