@@ -25,6 +25,15 @@ if TYPE_CHECKING:
 
 JSON_SCHEMA_PREFIX = "https://pqsign.dev/schemas"
 
+# Options shared by many commands, so each flag and its environment variable mean one thing.
+SIGNING_KEY = typer.Option(..., "--key", "-k", envvar="PQSIGN_KEY", help="Private key (.key). [env: PQSIGN_KEY]")
+PASSWORD_FILE = typer.Option(None, "--password-file", envvar="PQSIGN_PASSWORD_FILE",
+                             help="Read the key's passphrase from this file. [env: PQSIGN_PASSWORD_FILE]")
+TRUSTED_KEY = typer.Option([], "--key", "-k", help="Trusted public key (.pub); repeatable.")
+KEYRING = typer.Option(None, "--keyring", envvar="PQSIGN_KEYRING",
+                       help="Keyring of trusted keys. [env: PQSIGN_KEYRING]")
+FORCE = typer.Option(False, "--force", "-f", help="Overwrite existing output files.")
+
 
 @dataclass(slots=True)
 class Options:

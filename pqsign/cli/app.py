@@ -9,6 +9,7 @@ Exit codes:
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -16,11 +17,6 @@ import typer
 
 from pqsign import __version__
 from pqsign.cli import files as files_cli
-from pqsign.cli import git as git_cli
-from pqsign.cli import image as image_cli
-from pqsign.cli import keys as keys_cli
-from pqsign.cli import release as release_cli
-from pqsign.cli import sbom as sbom_cli
 from pqsign.cli._common import Options
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -29,6 +25,18 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 ok/verified; 1 verification failed; 2 usage or input error "
     "(missing, malformed or oversized input, wrong passphrase); 3 internal error."
 )
+
+#: Command groups: name -> (module, Typer attribute). A group's module is imported and its
+#: commands built only when the command line names it (or asks for the full help), because
+#: typer inspects every registered command on every run: start-up is a feature.
+GROUPS: dict[str, tuple[str, str]] = {
+    "key": ("pqsign.cli.keys", "key_app"),
+    "keyring": ("pqsign.cli.keys", "keyring_app"),
+    "git": ("pqsign.cli.git", "git_app"),
+    "image": ("pqsign.cli.image", "image_app"),
+    "sbom": ("pqsign.cli.sbom", "sbom_app"),
+    "release": ("pqsign.cli.release", "release_app"),
+}
 
 app = typer.Typer(
     name="pqsign",
@@ -62,12 +70,19 @@ def root(
 
 
 files_cli.register(app)
-app.add_typer(keys_cli.key_app, name="key")
-app.add_typer(keys_cli.keyring_app, name="keyring")
-app.add_typer(git_cli.git_app, name="git")
-app.add_typer(image_cli.image_app, name="image")
-app.add_typer(sbom_cli.sbom_app, name="sbom")
-app.add_typer(release_cli.release_app, name="release")
+
+
+def register_groups(argv: list[str]) -> None:
+    """Add the command group ``argv`` names to :data:`app`, or all of them if it names none."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command in files_cli.COMMANDS:
+        return
+    wanted = [command] if command in GROUPS else list(GROUPS)
+    registered = {info.name for info in app.registered_groups}
+    for name in wanted:
+        if name not in registered:
+            module, attribute = GROUPS[name]
+            app.add_typer(getattr(importlib.import_module(module), attribute), name=name)
 
 
 GLOBAL_FLAGS = ("--json", "--quiet", "-q", "--debug")
@@ -94,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
 
     args = hoist_global_flags(sys.argv[1:] if argv is None else argv)
     debug = _debug_requested(args)
+    register_groups(args)
     try:
         # standalone_mode: typer itself reports usage errors (exit 2) and --help; only
         # pqsign's own errors and bugs come out of this call as exceptions.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,11 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from pqsign.cli._common import (
+    FORCE,
+    KEYRING,
+    PASSWORD_FILE,
+    SIGNING_KEY,
+    TRUSTED_KEY,
     console,
     emit_json,
     load_signing_key,
@@ -21,7 +27,7 @@ from pqsign.cli._common import (
 from pqsign.errors import InputError, PqsignError, VerificationError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
 PROGRESS_THRESHOLD = 64 << 20  # show a progress bar for files of 64 MiB and more
 
@@ -47,15 +53,13 @@ def _progress(ctx: typer.Context, path: Path, verb: str) -> Iterator[Callable[[i
 def sign(
     ctx: typer.Context,
     files: list[Path] = typer.Argument(..., metavar="FILE...", help="Files to sign.", show_default=False),
-    key: Path = typer.Option(..., "--key", "-k", envvar="PQSIGN_KEY",
-                             help="Private key (.key). [env: PQSIGN_KEY]"),
+    key: Path = SIGNING_KEY,
     output: Path | None = typer.Option(None, "--output", "-o",
                                        help="Bundle path (one file only). Default: FILE.pqsig"),
     name: str | None = typer.Option(None, "--name",
                                     help="Subject name to sign (default: the file's base name)."),
-    force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing bundles."),
-    password_file: Path | None = typer.Option(None, "--password-file", envvar="PQSIGN_PASSWORD_FILE",
-                                              help="Read the key's passphrase from this file."),
+    force: bool = FORCE,
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """Sign files: writes a detached Sigstore-format bundle FILE.pqsig next to each."""
     from pqsign._internal.fs import atomic_write
@@ -90,9 +94,8 @@ def bundle_subject(bundle: Any) -> str:
 def verify(
     ctx: typer.Context,
     files: list[Path] = typer.Argument(..., metavar="FILE...", help="Files to verify.", show_default=False),
-    key: list[Path] = typer.Option([], "--key", "-k", help="Trusted public key (.pub); repeatable."),
-    keyring: Path | None = typer.Option(None, "--keyring", envvar="PQSIGN_KEYRING",
-                                        help="Keyring of trusted keys. [env: PQSIGN_KEYRING]"),
+    key: list[Path] = TRUSTED_KEY,
+    keyring: Path | None = KEYRING,
     bundle_path: Path | None = typer.Option(None, "--bundle", "-b",
                                             help="Bundle path (one file only). Default: FILE.pqsig"),
     name: str | None = typer.Option(None, "--name", help="Also require the signed subject name."),
@@ -176,8 +179,10 @@ def algorithms(ctx: typer.Context) -> None:
                 out.print(f"  {row['name']}: {status['name']} unavailable: {status['detail']}")
 
 
+COMMANDS: dict[str, Callable[..., None]] = {"sign": sign, "verify": verify, "algorithms": algorithms}
+
+
 def register(app: typer.Typer) -> None:
     """Add these commands to the root app."""
-    app.command("sign")(sign)
-    app.command("verify")(verify)
-    app.command("algorithms")(algorithms)
+    for name, function in COMMANDS.items():
+        app.command(name)(function)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pqsign.cli._common import console, emit_json, options, say
+from pqsign.cli._common import FORCE, console, emit_json, options, say
 
 git_app = typer.Typer(help="Sign commits and tags with git's own -S; verify whole ranges in CI.",
                       no_args_is_help=True)
@@ -20,7 +20,7 @@ def setup(
                                         "(default: a personal one with your own key)."),
     global_scope: bool = typer.Option(False, "--global", help="Configure ~/.gitconfig instead of this repo."),
     unset: bool = typer.Option(False, "--unset", help="Remove pqsign's git settings."),
-    force: bool = typer.Option(False, "--force", "-f", help="Replace another x509 signing program."),
+    force: bool = FORCE,
 ) -> None:
     """Make `git commit -S`, `git tag -s` and `git verify-commit` use pqsign."""
     from pqsign.errors import InputError

@@ -7,7 +7,19 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from pqsign.cli._common import console, emit_json, load_signing_key, options, say, signer_json, trusted_keys
+from pqsign.cli._common import (
+    KEYRING,
+    PASSWORD_FILE,
+    SIGNING_KEY,
+    TRUSTED_KEY,
+    console,
+    emit_json,
+    load_signing_key,
+    options,
+    say,
+    signer_json,
+    trusted_keys,
+)
 
 if TYPE_CHECKING:
     from pqsign.oci.reference import ImageReference
@@ -43,10 +55,10 @@ def _check_json(check: ReferrerCheck) -> dict[str, Any]:
 def sign(
     ctx: typer.Context,
     reference: str = typer.Argument(..., help="Image, e.g. 127.0.0.1:5000/team/app:1.4 or ...@sha256:..."),
-    key: Path = typer.Option(..., "--key", "-k", envvar="PQSIGN_KEY", help="Private key."),
+    key: Path = SIGNING_KEY,
     recursive: bool = typer.Option(False, "--recursive", "-r",
                                    help="For a multi-platform index, also sign each platform manifest."),
-    password_file: Path | None = typer.Option(None, "--password-file", envvar="PQSIGN_PASSWORD_FILE"),
+    password_file: Path | None = PASSWORD_FILE,
     plain_http: bool | None = PLAIN_HTTP,
     insecure: bool = INSECURE,
     timeout: float = TIMEOUT,
@@ -72,8 +84,8 @@ def sign(
 def verify(
     ctx: typer.Context,
     reference: str = typer.Argument(..., help="Image by tag or digest."),
-    key: list[Path] = typer.Option([], "--key", "-k", help="Trusted public key; repeatable."),
-    keyring: Path | None = typer.Option(None, "--keyring", envvar="PQSIGN_KEYRING", help="Trusted keys."),
+    key: list[Path] = TRUSTED_KEY,
+    keyring: Path | None = KEYRING,
     plain_http: bool | None = PLAIN_HTTP,
     insecure: bool = INSECURE,
     timeout: float = TIMEOUT,
@@ -98,9 +110,8 @@ def verify(
 def signatures(
     ctx: typer.Context,
     reference: str = typer.Argument(..., help="Image by tag or digest."),
-    key: list[Path] = typer.Option([], "--key", "-k", help="Trusted public key; repeatable."),
-    keyring: Path | None = typer.Option(None, "--keyring", envvar="PQSIGN_KEYRING",
-                                        help="Check signatures against these keys."),
+    key: list[Path] = TRUSTED_KEY,
+    keyring: Path | None = KEYRING,
     plain_http: bool | None = PLAIN_HTTP,
     insecure: bool = INSECURE,
     timeout: float = TIMEOUT,

@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 
 from pqsign.cli._common import (
+    FORCE,
+    PASSWORD_FILE,
     console,
     emit_json,
     load_signing_key,
@@ -36,9 +38,8 @@ def generate(
     comment: str | None = typer.Option(None, "--comment", "-c", help="Comment stored in the .pub file."),
     no_password: bool = typer.Option(False, "--no-password",
                                      help="Write the private key unencrypted (ephemeral CI keys only)."),
-    password_file: Path | None = typer.Option(None, "--password-file", envvar="PQSIGN_PASSWORD_FILE",
-                                              help="Read the new passphrase from this file."),
-    force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing key files."),
+    password_file: Path | None = PASSWORD_FILE,
+    force: bool = FORCE,
 ) -> None:
     """Generate a key pair: STEM.key (private, encrypted, mode 0600) and STEM.pub."""
     from pqsign._internal.fs import atomic_write
@@ -80,8 +81,7 @@ def generate(
 def show(
     ctx: typer.Context,
     path: Path = typer.Argument(..., help="A .pub file, or a .key file (asks for its passphrase)."),
-    password_file: Path | None = typer.Option(None, "--password-file", envvar="PQSIGN_PASSWORD_FILE",
-                                              help="Passphrase file, for an encrypted .key."),
+    password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """Show a key's algorithm, key id, creation time and fingerprint."""
     from pqsign._internal.fs import read_bounded
@@ -115,8 +115,8 @@ def export_public(
     ctx: typer.Context,
     path: Path = typer.Argument(..., help="Private key (.key)."),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the public key."),
-    password_file: Path | None = typer.Option(None, "--password-file", envvar="PQSIGN_PASSWORD_FILE"),
-    force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT."),
+    password_file: Path | None = PASSWORD_FILE,
+    force: bool = FORCE,
 ) -> None:
     """Write the public key (SPKI PEM) of a private key."""
     from pqsign._internal.fs import atomic_write

@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from pqsign.cli._common import console, emit_json, load_signing_key, options, say, signer_json
+from pqsign.cli._common import (
+    FORCE,
+    PASSWORD_FILE,
+    SIGNING_KEY,
+    console,
+    emit_json,
+    load_signing_key,
+    options,
+    say,
+    signer_json,
+)
 from pqsign.errors import InputError
 
 if TYPE_CHECKING:
@@ -20,8 +30,6 @@ release_app = typer.Typer(help="M-of-N release approval: policies, manifests, ap
 policy_app = typer.Typer(help="Create, co-sign, rotate and inspect release policies.", no_args_is_help=True)
 release_app.add_typer(policy_app, name="policy")
 
-PASSWORD_FILE = typer.Option(None, "--password-file", envvar="PQSIGN_PASSWORD_FILE",
-                             help="Read the key's passphrase from this file.")
 
 
 def _approvers(paths: list[Path]) -> tuple[KeyringEntry, ...]:
@@ -66,7 +74,7 @@ def policy_init(
     output: Path = typer.Option(..., "--output", "-o", help="Policy file to write."),
     expires: str | None = typer.Option(None, "--expires", help="Expiry, ISO 8601 (e.g. 2027-12-31)."),
     expires_in_days: int | None = typer.Option(None, "--expires-in-days", help="Expiry in days from now."),
-    force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT."),
+    force: bool = FORCE,
 ) -> None:
     """Write version 1 of a release policy; then a threshold of its approvers sign it."""
     from pqsign.release.policy import ReleasePolicy, SignedPolicy, save_policy
@@ -89,7 +97,7 @@ def policy_rotate(
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the next version."),
     expires: str | None = typer.Option(None, "--expires", help="Expiry, ISO 8601."),
     expires_in_days: int | None = typer.Option(None, "--expires-in-days", help="Expiry in days from now."),
-    force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT."),
+    force: bool = FORCE,
 ) -> None:
     """Write the next policy version; a threshold of the CURRENT approvers must sign it."""
     from pqsign.release.policy import ReleasePolicy, SignedPolicy, load_policy, save_policy
@@ -106,7 +114,7 @@ def policy_rotate(
 def policy_sign(
     ctx: typer.Context,
     policy_file: Path = typer.Argument(..., help="Policy file to co-sign (updated in place)."),
-    key: Path = typer.Option(..., "--key", "-k", envvar="PQSIGN_KEY", help="Your private key."),
+    key: Path = SIGNING_KEY,
     password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """Add your signature to a policy file."""
@@ -149,7 +157,7 @@ def manifest(
     version: str = typer.Option(..., "--version", "-v", help="Release version, e.g. 1.4.0."),
     project: str = typer.Option("", "--project", "-p", help="Project name (should match the policy)."),
     output: Path = typer.Option(..., "--output", "-o", help="Manifest file to write."),
-    force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT."),
+    force: bool = FORCE,
 ) -> None:
     """Write a release manifest: every artifact's name and SHA-256."""
     from pqsign._internal.fs import atomic_write
@@ -170,9 +178,9 @@ def manifest(
 def approve(
     ctx: typer.Context,
     manifest_file: Path = typer.Argument(..., help="The release manifest."),
-    key: Path = typer.Option(..., "--key", "-k", envvar="PQSIGN_KEY", help="Your private key."),
+    key: Path = SIGNING_KEY,
     directory: Path | None = typer.Option(None, "--dir", help="Approvals directory (default: MANIFEST.approvals)."),
-    force: bool = typer.Option(False, "--force", "-f", help="Replace your own earlier approval."),
+    force: bool = FORCE,
     password_file: Path | None = PASSWORD_FILE,
 ) -> None:
     """Approve a release: writes MANIFEST.approvals/<your key id>.pqsig."""

@@ -8,7 +8,19 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from pqsign.cli._common import emit_json, load_signing_key, options, say, signer_json, trusted_keys
+from pqsign.cli._common import (
+    FORCE,
+    KEYRING,
+    PASSWORD_FILE,
+    SIGNING_KEY,
+    TRUSTED_KEY,
+    emit_json,
+    load_signing_key,
+    options,
+    say,
+    signer_json,
+    trusted_keys,
+)
 from pqsign.cli.image import INSECURE, PLAIN_HTTP, TIMEOUT, _client
 from pqsign.errors import InputError
 
@@ -52,7 +64,7 @@ def generate(
     algorithm: str | None = typer.Option(None, "--algorithm", help="Signature algorithm to declare in the CBOM part "
                                          "(default ML-DSA-65)."),
     signing_key: Path | None = typer.Option(None, "--signing-key", help="Take the algorithm from this public key."),
-    force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT."),
+    force: bool = FORCE,
 ) -> None:
     """Generate a CycloneDX SBOM, validated against the schema before it is written."""
     from pqsign._internal.fs import atomic_write
@@ -85,12 +97,12 @@ def sign(
     ctx: typer.Context,
     sbom: Path = typer.Argument(..., help="CycloneDX JSON SBOM."),
     subject: list[Path] = typer.Option([], "--subject", "-s", help="The artifact the SBOM describes; repeatable."),
-    key: Path = typer.Option(..., "--key", "-k", envvar="PQSIGN_KEY", help="Private key."),
+    key: Path = SIGNING_KEY,
     output: Path | None = typer.Option(None, "--output", "-o",
                                        help="Default: SBOM.pqsig (SBOM.signed.json with --embed)."),
     embed: bool = typer.Option(False, "--embed", help="Embed a JSF signature in the SBOM instead of an attestation."),
-    password_file: Path | None = typer.Option(None, "--password-file", envvar="PQSIGN_PASSWORD_FILE"),
-    force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT."),
+    password_file: Path | None = PASSWORD_FILE,
+    force: bool = FORCE,
 ) -> None:
     """Sign an SBOM as an in-toto attestation about an artifact (or embed a JSF signature)."""
     from pqsign._internal.fs import atomic_write, read_bounded
@@ -121,10 +133,10 @@ def verify(
     sbom: Path = typer.Argument(..., help="CycloneDX JSON SBOM."),
     subject: Path | None = typer.Option(None, "--subject", "-s", help="The artifact the SBOM must describe."),
     bundle: Path | None = typer.Option(None, "--bundle", "-b", help="Attestation bundle (default: SBOM.pqsig)."),
-    key: list[Path] = typer.Option([], "--key", "-k", help="Trusted public key; repeatable."),
-    keyring: Path | None = typer.Option(None, "--keyring", envvar="PQSIGN_KEYRING", help="Trusted keys."),
+    key: list[Path] = TRUSTED_KEY,
+    keyring: Path | None = KEYRING,
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the verified SBOM here."),
-    force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT."),
+    force: bool = FORCE,
 ) -> None:
     """Verify an SBOM attestation (or embedded signature): trusted key, subject, content, schema."""
     import json
@@ -163,8 +175,8 @@ def attach(
     ctx: typer.Context,
     reference: str = typer.Argument(..., help="Image, e.g. 127.0.0.1:5000/team/app:1.4."),
     sbom: Path = typer.Argument(..., help="CycloneDX JSON SBOM."),
-    key: Path = typer.Option(..., "--key", "-k", envvar="PQSIGN_KEY", help="Private key."),
-    password_file: Path | None = typer.Option(None, "--password-file", envvar="PQSIGN_PASSWORD_FILE"),
+    key: Path = SIGNING_KEY,
+    password_file: Path | None = PASSWORD_FILE,
     plain_http: bool | None = PLAIN_HTTP,
     insecure: bool = INSECURE,
     timeout: float = TIMEOUT,
@@ -188,10 +200,10 @@ def attach(
 def verify_image(
     ctx: typer.Context,
     reference: str = typer.Argument(..., help="Image by tag or digest."),
-    key: list[Path] = typer.Option([], "--key", "-k", help="Trusted public key; repeatable."),
-    keyring: Path | None = typer.Option(None, "--keyring", envvar="PQSIGN_KEYRING", help="Trusted keys."),
+    key: list[Path] = TRUSTED_KEY,
+    keyring: Path | None = KEYRING,
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the newest verified SBOM here."),
-    force: bool = typer.Option(False, "--force", "-f", help="Overwrite OUTPUT."),
+    force: bool = FORCE,
     plain_http: bool | None = PLAIN_HTTP,
     insecure: bool = INSECURE,
     timeout: float = TIMEOUT,

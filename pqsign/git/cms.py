@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from asn1crypto import algos, cms, keys, x509
@@ -159,12 +159,46 @@ class CmsSignature:
     content_type_is_data: bool
     protection: tuple[str, str] | None   # (digest, signature OID) from CMSAlgorithmProtection
     signing_time: datetime | None
-    certificate_key: PublicKey | None    # the embedded certificate's key, if pqsign knows its OID
-    certificate_subject: str
+    certificates: tuple[x509.Certificate, ...] = field(default=(), repr=False, compare=False)
+
+    def certificate_key(self) -> tuple[PublicKey | None, str]:
+        """(key, subject) of the embedded certificate for this signer, if pqsign knows its OID.
+
+        Parsed only when asked: a signer found in the keyring never needs it, and certificate
+        parsing is most of the cost of checking a commit.
+        """
+        wanted = bytes.fromhex(self.key_id)
+        for certificate in self.certificates:
+            try:
+                if certificate.key_identifier != wanted:
+                    continue
+                key = PublicKey.from_der(certificate["tbs_certificate"]["subject_public_key_info"].dump())
+            except (InputError, ValueError, TypeError, KeyError):
+                continue
+            if key.key_id == self.key_id:
+                return key, certificate.subject.human_friendly
+        return None, ""
 
     def digest_matches(self, payload: bytes) -> bool:
         function = _HASHES.get(self.digest_name)
         return function is not None and function(payload).digest() == self.message_digest
+
+
+def _key_id_by_issuer_serial(identifier: cms.IssuerAndSerialNumber, certificates: tuple[x509.Certificate, ...],
+                             signature_oid: str) -> str:
+    """The pqsign key id of the certificate an issuerAndSerialNumber names."""
+    wanted = (identifier["issuer"].dump(), identifier["serial_number"].native)
+    for certificate in certificates:
+        if (certificate.issuer.dump(), certificate.serial_number) != wanted:
+            continue
+        try:
+            return PublicKey.from_der(certificate["tbs_certificate"]["subject_public_key_info"].dump()).key_id
+        except InputError:
+            raise InputError(
+                f"not a post-quantum signature: signed with {signature_oid} by {certificate.subject.human_friendly}",
+                hint="made by another x509 signer (gpgsm, smimesign, gitsign?); verify it with that tool",
+            ) from None
+    raise InputError("the CMS signer's certificate is not in the signature")
 
 
 def parse_detached(der: bytes) -> CmsSignature:
@@ -188,16 +222,11 @@ def parse_detached(der: bytes) -> CmsSignature:
         signature_oid = signer["signature_algorithm"]["algorithm"].dotted
         digest_name = signer["digest_algorithm"]["algorithm"].native
         sid = signer["sid"]
-        certificates = [c.chosen for c in signed["certificates"] or [] if c.name == "certificate"]
+        certificates = tuple(c.chosen for c in signed["certificates"] or [] if c.name == "certificate")
         if sid.name == "subject_key_identifier":
             key_id = bytes(sid.chosen.native).hex()
-            matching = [c for c in certificates if c.key_identifier == bytes.fromhex(key_id)]
         else:  # issuerAndSerialNumber: how gpgsm and smimesign name their signers
-            wanted = (sid.chosen["issuer"].dump(), sid.chosen["serial_number"].native)
-            matching = [c for c in certificates if (c.issuer.dump(), c.serial_number) == wanted]
-            if not matching:
-                raise InputError("the CMS signer's certificate is not in the signature")
-            key_id = ""
+            key_id = _key_id_by_issuer_serial(sid.chosen, certificates, signature_oid)
         attributes = signer["signed_attrs"]
         if not len(attributes):
             raise InputError("the CMS signer has no signed attributes")
@@ -218,25 +247,9 @@ def parse_detached(der: bytes) -> CmsSignature:
         signing_time = None
         if "signing_time" in values:
             signing_time = values["signing_time"][0][0].native  # type: ignore[index]
-        certificate_key, subject = None, ""
-        for certificate in matching:
-            spki = certificate["tbs_certificate"]["subject_public_key_info"]
-            try:
-                certificate_key = PublicKey.from_der(spki.dump())
-            except InputError:
-                if not key_id:
-                    raise InputError(
-                        f"not a post-quantum signature: signed with {signature_oid} by "
-                        f"{certificate.subject.human_friendly}",
-                        hint="made by another x509 signer (gpgsm, smimesign, gitsign?); verify it with that tool",
-                    ) from None
-                continue
-            subject = certificate.subject.human_friendly
-            key_id = key_id or certificate_key.key_id
-            break
         return CmsSignature(key_id, signature_oid, digest_name, signed_attributes,
                             bytes(signer["signature"].native), message_digest, content_type == "data",
-                            protection, signing_time, certificate_key, subject)
+                            protection, signing_time, certificates)
     except InputError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:

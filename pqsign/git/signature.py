@@ -84,11 +84,14 @@ def judge(payload: bytes, signature: bytes, keyring: Mapping[str, KeyringEntry],
         return Verdict(GitResult.ERROR, reason=exc.message)
     # (1)
     entry = keyring.get(parsed.key_id)
-    key: PublicKey | None = entry.public_key if entry else parsed.certificate_key
+    if entry is not None:
+        key: PublicKey | None = entry.public_key
+        signer = entry.identity
+    else:
+        key, signer = parsed.certificate_key()
     if key is None:
         return Verdict(GitResult.ERROR, parsed.key_id, reason=f"unknown key {parsed.key_id[:16]}: "
                        "not in the keyring and no certificate in the signature")
-    signer = entry.identity if entry else (parsed.certificate_subject or parsed.key_id)
     signer = signer.replace("\n", " ").replace("\r", " ") or parsed.key_id
 
     def bad(reason: str) -> Verdict:

@@ -215,7 +215,8 @@ def test_python_dash_m(tmp_path: Path) -> None:
 def test_cli_import_keeps_heavy_stacks_out() -> None:
     """Start-up is a feature: the CLI module loads no crypto, ASN.1, rich or backends."""
     code = ("import sys, pqsign.cli.app; "
-            "heavy = [m for m in ('cryptography', 'asn1crypto', 'rich', 'slhdsa', 'oqs', 'tomllib') "
+            "heavy = [m for m in ('cryptography', 'asn1crypto', 'rich', 'slhdsa', 'oqs', 'tomllib', 'oras', "
+            "'requests', 'cyclonedx', 'pqsign.cli.image', 'pqsign.cli.sbom', 'pqsign.cli.git') "
             "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -226,7 +227,8 @@ def test_verify_path_keeps_asn1_and_rich_out(pqsign, alice: Path, artifact: Path
     code = ("import sys, runpy; sys.argv = ['pqsign', 'verify', sys.argv[1], '--key', sys.argv[2]]\n"
             "try:\n    runpy.run_module('pqsign', run_name='__main__')\n"
             "except SystemExit as e:\n    assert e.code == 0, e.code\n"
-            "print([m for m in ('asn1crypto', 'rich', 'slhdsa', 'oqs') if m in sys.modules])")
+            "print([m for m in ('asn1crypto', 'rich', 'slhdsa', 'oqs', 'oras', 'requests', 'cyclonedx', "
+            "'pqsign.cli.keys', 'pqsign.cli.release') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code, str(artifact), str(tmp_path / "alice.pub")],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
