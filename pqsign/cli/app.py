@@ -120,6 +120,11 @@ def main(argv: list[str] | None = None) -> None:
             raise
         typer.echo(f"error: {exc.diagnostics()}", err=True)
         code = EXIT_FAILED if isinstance(exc, VerificationError) else EXIT_INPUT
+        if "--json" in args:  # machines get the failure on stdout too
+            from pqsign.cli._common import emit_json
+
+            emit_json("error", {"ok": False, "exitCode": code, "error": exc.message, "hint": exc.hint,
+                                "kind": "verification" if code == EXIT_FAILED else "input"})
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         code = 130

@@ -177,6 +177,14 @@ def test_input_errors_exit_2_without_traceback(pqsign, alice: Path, artifact: Pa
     no_traceback(result)
 
 
+def test_json_errors_are_documents_on_stdout(pqsign, alice: Path, artifact: Path) -> None:
+    result = pqsign("--json", "sign", artifact.name, "--key", "alice.key", env={"PQSIGN_PASSWORD": "wrong"})
+    assert result.returncode == 2
+    report = json.loads(result.stdout)
+    assert report["schema"].endswith("/error/v1") and report["kind"] == "input"
+    assert report["error"].startswith("wrong passphrase") and report["exitCode"] == 2
+
+
 def test_usage_error_exits_2(pqsign) -> None:
     result = pqsign("verify", "--no-such-flag")
     assert result.returncode == 2
