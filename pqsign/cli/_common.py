@@ -116,16 +116,9 @@ def _has_tty() -> bool:
 
 def load_signing_key(path: Path, password_file: Path | None) -> PrivateKey:
     """Load a private key, asking for its passphrase only if it is encrypted."""
-    from pqsign._internal.fs import read_bounded
-    from pqsign.keys.keyfile import PrivateKey, is_encrypted_private_key
+    from pqsign.keys.keyfile import load_private_key
 
-    data = read_bounded(path, 1 << 20, "private key")
-    password = None
-    if is_encrypted_private_key(data):
-        password = read_passphrase(password_file, what=str(path))
-    if b"PUBLIC KEY-----" in data and b"PRIVATE KEY-----" not in data:
-        raise InputError(f"{path} is a public key; signing needs the private key (.key)")
-    return PrivateKey.from_pem(data, password, what=f"private key {path}")
+    return load_private_key(path, lambda: read_passphrase(password_file, what=str(path)))
 
 
 def trusted_keys(keys: list[Path] | None, keyring: Path | None) -> list[KeyringEntry]:

@@ -87,12 +87,10 @@ def _passphrase(what: str) -> bytes | None:
 def _sign(key_spec: str, status_fd: int) -> None:
     from pqsign.git.keys import resolve_signing_key
     from pqsign.git.signature import sign_payload
-    from pqsign.keys.keyfile import PrivateKey, is_encrypted_private_key
+    from pqsign.keys.keyfile import load_private_key
 
     path, identity = resolve_signing_key(key_spec, git_config("pqsign.keyring"))
-    data = path.read_bytes()
-    password = _passphrase(str(path)) if is_encrypted_private_key(data) else None
-    key = PrivateKey.from_pem(data, password, what=f"private key {path}")
+    key = load_private_key(path, lambda: _passphrase(str(path)))
     payload = _read_stdin()
     signature = sign_payload(payload, key, identity)
     public = key.public_key()

@@ -26,6 +26,7 @@ import binascii
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pqsign.crypto.algorithms import Algorithm, Family, by_oid
@@ -343,8 +344,13 @@ def load_public_key(path: os.PathLike[str] | str) -> PublicKey:
     return PublicKey.from_pem(data, what=f"public key {path}")
 
 
-def load_private_key(path: os.PathLike[str] | str, password: bytes | None) -> PrivateKey:
-    """Read a ``.key`` file, decrypting it with ``password`` if needed.
+def load_private_key(path: os.PathLike[str] | str,
+                     password: bytes | None | Callable[[], bytes | None]) -> PrivateKey:
+    """Read a ``.key`` file, decrypting it if it is encrypted.
+
+    Args:
+        password: the passphrase, or a function that obtains it (a prompt, a file), called only
+            when the key really is encrypted.
 
     Raises:
         PassphraseRequiredError, WrongPassphraseError, InputError.
@@ -356,9 +362,6 @@ def load_private_key(path: os.PathLike[str] | str, password: bytes | None) -> Pr
     data = read_bounded(Path(path), 1 << 20, "private key")
     if b"PUBLIC KEY-----" in data and b"PRIVATE KEY-----" not in data:
         raise InputError(f"{path} is a public key; signing needs the private key (.key)")
+    if callable(password):
+        password = password() if b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data else None
     return PrivateKey.from_pem(data, password, what=f"private key {path}")
-
-
-def is_encrypted_private_key(data: bytes) -> bool:
-    """Whether PEM data holds an encrypted private key (so a passphrase must be obtained)."""
-    return b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data
