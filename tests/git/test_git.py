@@ -315,3 +315,17 @@ def test_program_starts_without_typer_or_rich() -> None:
             "print([m for m in ('typer', 'rich', 'click') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ})
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_global_setup_signs_in_any_repository(repo: Repo, tmp_path: Path) -> None:
+    key = repo.text("config", "user.signingKey")
+    for name in ("gpg.format", "gpg.x509.program", "user.signingKey", "pqsign.keyring"):
+        repo.git("config", "--unset", name)
+    result = repo.pqsign("git", "setup", "--global", "--key", key)
+    assert result.returncode == 0, result.stderr
+    gitconfig = (Path(repo.env["HOME"]) / ".gitconfig").read_text()
+    assert "program = " + PROGRAM in gitconfig and "signingKey = " + key in gitconfig
+    oid = repo.commit("signed through the global config", "-S")
+    assert repo.text("log", "-1", "--format=%G?", oid) == "G"  # personal keyring holds the user's own key
+    assert repo.pqsign("git", "setup", "--global", "--unset").returncode == 0
+    assert "x509" not in (Path(repo.env["HOME"]) / ".gitconfig").read_text()
