@@ -34,5 +34,21 @@ def run_measured(argv: list[str], cwd: Path | None = None,
     return elapsed, usage.ru_maxrss
 
 
+def signed_file(pqsign: str, work: Path, name: str, data: bytes | None = None, size_mib: int = 0) -> Path:
+    """A key ``bench.key``/``bench.pub`` (unencrypted) and a file ``name`` signed with it."""
+    env = {k: v for k, v in os.environ.items() if k != "PQSIGN_PASSWORD"}
+    subprocess.run([pqsign, "key", "generate", "-o", "bench", "--no-password", "--quiet"], cwd=work, env=env,
+                   check=True)
+    path = work / name
+    with path.open("wb") as handle:
+        if data is not None:
+            handle.write(data)
+        chunk = os.urandom(1 << 20)
+        for _ in range(size_mib):
+            handle.write(chunk)
+    subprocess.run([pqsign, "sign", name, "--key", "bench.key", "--quiet"], cwd=work, env=env, check=True)
+    return path
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from _common import median, pqsign_executable, run_measured
+from _common import median, pqsign_executable, run_measured, signed_file
 
 
 def main() -> None:
@@ -24,11 +23,7 @@ def main() -> None:
     pqsign = pqsign_executable()
     with tempfile.TemporaryDirectory(prefix="pqsign-bench-") as tmp:
         work = Path(tmp)
-        env = {**os.environ, "PQSIGN_PASSWORD": "bench"}
-        subprocess.run([pqsign, "key", "generate", "-o", "bench", "--quiet"], cwd=work, env=env, check=True)
-        (work / "small.txt").write_text("hello\n")
-        subprocess.run([pqsign, "sign", "small.txt", "--key", "bench.key", "--quiet"], cwd=work, env=env,
-                       check=True)
+        signed_file(pqsign, work, "small.txt", data=b"hello\n")
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],
             "python -c 'import typer'": [sys.executable, "-c", "import typer"],

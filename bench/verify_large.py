@@ -9,12 +9,11 @@ page cache (a warm-up run of each comes first), alternating, and the medians are
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import tempfile
 from pathlib import Path
 
-from _common import median, pqsign_executable, run_measured
+from _common import median, pqsign_executable, run_measured, signed_file
 
 
 def main() -> None:
@@ -25,15 +24,7 @@ def main() -> None:
     pqsign = pqsign_executable()
     with tempfile.TemporaryDirectory(prefix="pqsign-bench-") as tmp:
         work = Path(tmp)
-        env = {**os.environ, "PQSIGN_PASSWORD": "bench"}
-        subprocess.run([pqsign, "key", "generate", "-o", "bench", "--quiet"], cwd=work, env=env, check=True)
-        data = work / "model.bin"
-        chunk = os.urandom(1 << 20)
-        with data.open("wb") as handle:
-            for _ in range(args.size_mib):
-                handle.write(chunk)
-        subprocess.run([pqsign, "sign", data.name, "--key", "bench.key", "--quiet"], cwd=work, env=env,
-                       check=True)
+        data = signed_file(pqsign, work, "model.bin", size_mib=args.size_mib)
         verify = [pqsign, "verify", data.name, "--key", "bench.pub", "--quiet"]
         openssl = ["openssl", "dgst", "-sha256", data.name]
         run_measured(openssl, work)

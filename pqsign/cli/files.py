@@ -63,7 +63,7 @@ def sign(
 ) -> None:
     """Sign files: writes a detached Sigstore-format bundle FILE.pqsig next to each."""
     from pqsign._internal.fs import atomic_write
-    from pqsign.files import SIGNATURE_SUFFIX, sign_file
+    from pqsign.files import SIGNATURE_SUFFIX, hash_file, sign_digest
 
     if output is not None and len(files) != 1:
         raise InputError("--output works with exactly one file")
@@ -75,20 +75,13 @@ def sign(
         if target.exists() and not force:
             raise InputError(f"{target} already exists", hint="pass --force to overwrite it")
         with _progress(ctx, path, "hashing") as progress:
-            bundle = sign_file(path, private, name=name, progress=progress)
-        atomic_write(target, bundle.to_json(), force=force)
-        subject = bundle_subject(bundle)
-        results.append({"file": str(path), "bundle": str(target), "sha256": subject})
+            digest = hash_file(path, progress)
+        atomic_write(target, sign_digest(name or path.name, digest, private).to_json(), force=force)
+        results.append({"file": str(path), "bundle": str(target), "sha256": digest.sha256})
         say(ctx, f"Signed {path} -> {target} ({public.algorithm.name}, key {public.key_id[:16]})")
     if options(ctx).json:
         emit_json("sign", {"keyId": public.key_id, "algorithm": public.algorithm.name,
                            "results": results})
-
-
-def bundle_subject(bundle: Any) -> str:
-    from pqsign.envelope.statement import Statement
-
-    return Statement.from_json(bundle.envelope.payload).subjects[0].digest["sha256"]
 
 
 def verify(

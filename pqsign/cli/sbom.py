@@ -217,13 +217,13 @@ def verify_image(
 
     trusted = trusted_keys(key, keyring)
     ref, client = _client(reference, plain_http, insecure, timeout)
-    results = verify_image_sboms(client, ref, trusted)
+    subject, results = verify_image_sboms(client, ref, trusted)
     newest = next(r for r in results if r.state is ReferrerState.VERIFIED)
     assert newest.statement is not None
     if output is not None:
         atomic_write(output, (json.dumps(newest.statement.predicate, indent=2) + "\n").encode(), force=force)
     if options(ctx).json:
-        emit_json("sbom-verify-image", {"reference": str(ref), "attestations": [
+        emit_json("sbom-verify-image", {"reference": str(ref), "digest": subject.digest, "attestations": [
             {"digest": r.descriptor.digest, "state": r.state.value, "detail": r.detail,
              "created": r.descriptor.annotations.get("org.opencontainers.image.created"),
              "signer": signer_json(r.signer) if r.signer else None} for r in results]})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ __all__ = [
     "FileDigest",
     "FileVerification",
     "hash_file",
+    "sign_digest",
     "sign_file",
     "sign_statement",
     "verify_bundle",
@@ -68,10 +70,16 @@ def hash_file(path: Path, progress: ProgressCallback | None = None) -> FileDiges
     digest = hashlib.sha256()
     size = 0
     try:
-        with open(path, "rb", buffering=0) as handle:
-            info = os.fstat(handle.fileno())
-            if not os.path.isfile(path):
-                raise InputError(f"{path} is not a regular file")
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked on the fd.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError(path)
+            raise InputError(f"{path} is not a regular file (a pipe or device?)")
+        os.set_blocking(fd, True)
+        with open(fd, "rb", buffering=0) as handle:
             # Small files get a small buffer: a release of 1,000 wheels should not zero 1 GB.
             view = memoryview(bytearray(max(4096, min(_CHUNK, info.st_size + 1))))
             while count := handle.readinto(view):
@@ -99,12 +107,16 @@ def sign_statement(statement: Statement, key: PrivateKey) -> Bundle:
 def sign_file(path: Path, key: PrivateKey, *, name: str | None = None,
               progress: ProgressCallback | None = None) -> Bundle:
     """Hash ``path`` and sign a statement naming it (``name`` defaults to its base name)."""
+    return sign_digest(name or Path(path).name, hash_file(path, progress), key)
+
+
+def sign_digest(name: str, digest: FileDigest, key: PrivateKey) -> Bundle:
+    """Sign an artifact-signature statement for a file already hashed with :func:`hash_file`."""
     from datetime import UTC, datetime
 
-    digest = hash_file(path, progress)
     public = key.public_key()
     statement = Statement(
-        subjects=(Subject(name or Path(path).name, {"sha256": digest.sha256}),),
+        subjects=(Subject(name, {"sha256": digest.sha256}),),
         predicate_type=PredicateType.ARTIFACT_SIGNATURE.value,
         predicate={
             "algorithm": public.algorithm.name,

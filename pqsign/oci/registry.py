@@ -219,14 +219,18 @@ class RegistryClient(oras.provider.Registry):  # type: ignore[misc]
             raise RegistryError(f"registry stored digest {confirmed}, expected {sha256_digest(body)}")
         return response
 
-    def resolve(self, reference: ImageReference) -> Descriptor:
-        """The descriptor of what a tag or digest points to (fetched and hashed once)."""
+    def resolve_manifest(self, reference: ImageReference) -> tuple[Descriptor, bytes]:
+        """What a tag or digest points to: its descriptor and the exact bytes it was hashed from."""
         ref = reference.digest or reference.tag or ""
         found = self.get_manifest(reference.repository, ref)
         if found is None:
             raise RegistryError(f"{reference} not found in the registry")
         body, media_type, digest = found
-        return Descriptor(media_type, digest, len(body))
+        return Descriptor(media_type, digest, len(body)), body
+
+    def resolve(self, reference: ImageReference) -> Descriptor:
+        """The descriptor of what a tag or digest points to."""
+        return self.resolve_manifest(reference)[0]
 
     # -- blobs -----------------------------------------------------------------------------
 
@@ -257,9 +261,3 @@ class RegistryClient(oras.provider.Registry):  # type: ignore[misc]
         if sha256_digest(data) != descriptor.digest or len(data) != descriptor.size:
             raise ContentError(f"blob {descriptor.digest} does not match its digest or size")
         return data
-
-    def ping(self) -> None:
-        """Fail early and clearly if the registry is unreachable."""
-        response = self.request("GET", "/v2/")
-        if response.status_code != 200:
-            raise self._error(response, "registry API check failed")

@@ -55,11 +55,9 @@ class SignedImage:
     signature: Descriptor
 
 
-def _children(client: RegistryClient, reference: ImageReference, subject: Descriptor) -> list[Descriptor]:
-    found = client.get_manifest(reference.repository, subject.digest)
-    if found is None:
-        raise RegistryError(f"{reference} vanished while signing")
-    index = json.loads(found[0])
+def _children(index_body: bytes) -> list[Descriptor]:
+    """The platform manifests an image index lists (from the bytes resolve already hashed)."""
+    index = json.loads(index_body)
     return [Descriptor(m["mediaType"], m["digest"], m["size"]) for m in index.get("manifests", [])
             if isinstance(m, dict) and {"mediaType", "digest", "size"} <= m.keys()]
 
@@ -84,10 +82,10 @@ def sign_image(client: RegistryClient, reference: ImageReference, key: PrivateKe
                recursive: bool = False) -> list[SignedImage]:
     """Resolve ``reference`` once, sign its digest (and, with ``recursive``, each platform
     manifest of an index), and push the signatures as referrers."""
-    subject = client.resolve(reference)
+    subject, body = client.resolve_manifest(reference)
     targets = [subject]
     if recursive and subject.media_type in (INDEX_TYPE, DOCKER_LIST_TYPE):
-        targets += _children(client, reference, subject)
+        targets += _children(body)
     public = key.public_key()
     return [attach_statement(client, reference, target, key, IMAGE_PREDICATE,
                              {"mediaType": target.media_type, "algorithm": public.algorithm.name,

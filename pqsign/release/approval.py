@@ -50,6 +50,15 @@ def approvals_dir(manifest_path: Path | str) -> Path:
     return path.with_name(path.stem + ".approvals")
 
 
+def _folder(manifest: Manifest, directory: Path | None) -> Path:
+    """The approvals directory: the one given, or the one beside the manifest file."""
+    if directory is not None:
+        return directory
+    if not manifest.path:
+        raise InputError("a manifest that was not read from a file needs an explicit approvals directory")
+    return approvals_dir(manifest.path)
+
+
 def approve_release(manifest: Manifest, key: PrivateKey, *, directory: Path | None = None,
                     force: bool = False) -> Path:
     """Sign an approval of ``manifest`` and write it to ``<approvals>/<keyid>.pqsig``.
@@ -61,7 +70,7 @@ def approve_release(manifest: Manifest, key: PrivateKey, *, directory: Path | No
     from datetime import UTC, datetime
 
     public = key.public_key()
-    target_dir = directory or approvals_dir(manifest.path or "release.json")
+    target_dir = _folder(manifest, directory)
     target = target_dir / f"{public.key_id}.pqsig"
     if target.exists():
         try:
@@ -175,7 +184,7 @@ def evaluate_release(manifest: Manifest, policy: ReleasePolicy,
     Raises:
         InputError: the approvals directory holds more than :data:`MAX_APPROVAL_FILES` files.
     """
-    folder = directory or approvals_dir(manifest.path or "release.json")
+    folder = _folder(manifest, directory)
     paths = sorted(folder.glob("*.pqsig")) if folder.is_dir() else []
     if len(paths) > MAX_APPROVAL_FILES:
         raise InputError(f"{folder} holds {len(paths)} approval files; the limit is {MAX_APPROVAL_FILES}")

@@ -16,7 +16,7 @@ from pqsign.errors import InputError, VerificationError
 from pqsign.keys.keyfile import PrivateKey
 from pqsign.keys.keyring import KeyringEntry
 from pqsign.oci.reference import ImageReference
-from pqsign.oci.registry import RegistryClient
+from pqsign.oci.registry import Descriptor, RegistryClient
 from pqsign.oci.signing import (
     ReferrerCheck,
     ReferrerKind,
@@ -54,13 +54,13 @@ def _schema_checked(check: ReferrerCheck) -> ReferrerCheck:
 
 
 def verify_image_sboms(client: RegistryClient, reference: ImageReference,
-                       trusted: Sequence[KeyringEntry]) -> list[ReferrerCheck]:
-    """Every SBOM attestation of the image, newest first; raises unless one verifies."""
-    _, results = check_signatures(client, reference, trusted, SBOM_ATTESTATIONS)
+                       trusted: Sequence[KeyringEntry]) -> tuple[Descriptor, list[ReferrerCheck]]:
+    """The image's descriptor and every SBOM attestation of it, newest first; raises unless one verifies."""
+    subject, results = check_signatures(client, reference, trusted, SBOM_ATTESTATIONS)
     ours = [_schema_checked(r) for r in results if r.state is not ReferrerState.FOREIGN]
     ours.sort(key=lambda r: r.descriptor.annotations.get("org.opencontainers.image.created", ""), reverse=True)
     if not any(r.state is ReferrerState.VERIFIED for r in ours):
         detail = "; ".join(r.detail for r in ours[:3] if r.detail)
         raise VerificationError(f"{reference} has no SBOM attestation by a trusted key"
                                 + (f" ({detail})" if detail else ""))
-    return ours
+    return subject, ours

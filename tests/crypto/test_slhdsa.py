@@ -71,6 +71,7 @@ def test_liboqs_and_pure_python_backends_cross_verify() -> None:
     oqs_backend.verify(alg, public, MESSAGE, py_backend.sign(alg, secret, MESSAGE))
 
 
+@pytest.mark.skipif(liboqs_available, reason="a liboqs library is installed here")
 def test_liboqs_unavailable_is_reported_without_importing_oqs(tmp_path) -> None:
     """Without a liboqs library, `import oqs` would download and build it: never import it."""
     code = (
@@ -87,14 +88,11 @@ def test_liboqs_unavailable_is_reported_without_importing_oqs(tmp_path) -> None:
            "PATH": "/usr/bin:/bin", "LD_LIBRARY_PATH": ""}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          timeout=60)
-    if "liboqs" in out.stderr and "AssertionError" in out.stderr and liboqs_available:
-        pytest.skip("a system-wide liboqs is installed")
     assert out.returncode == 0, out.stderr
     assert "liboqs" in out.stdout
 
 
+@pytest.mark.skipif(liboqs_available, reason="a liboqs library is installed here")
 def test_get_backend_refuses_unavailable_backend() -> None:
-    if liboqs_available:
-        pytest.skip("liboqs is available here")
     with pytest.raises(UnsupportedAlgorithmError, match="liboqs is not available"):
         get_backend("liboqs")

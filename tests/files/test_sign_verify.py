@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,10 @@ def test_missing_file_and_directory_are_input_errors(tmp_path: Path) -> None:
         hash_file(tmp_path / "nope")
     with pytest.raises(InputError, match="directory"):
         hash_file(tmp_path)
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        hash_file(fifo)  # would block forever in open() if it were opened for blocking reads

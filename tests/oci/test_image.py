@@ -171,7 +171,7 @@ def test_multi_platform_index(registry: Registry, keys) -> None:
 def test_auth_needed_and_missing(auth_registry: Registry, keys, tmp_path: Path, env_for) -> None:
     client = RegistryClient(auth_registry.address)
     with pytest.raises(RegistryError, match="needs credentials"):
-        client.ping()
+        client.resolve(parse_reference(f"{auth_registry.address}/team/private:1"))
     env = env_for(auth_registry)
     import os
 
